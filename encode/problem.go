@@ -80,33 +80,40 @@ func (e *Error) status() int {
 // member, so a user can quote it to support. WriteError does not log; see [ErrorHandler].
 // It is the default ErrorHandler of every bulwark middleware.
 func WriteError(w http.ResponseWriter, r *http.Request, err error) {
-	var e *Error
+	e := &internalError
 	if !errors.As(err, &e) || e == nil {
-		e = &Error{}
+		e = &internalError
 	}
 	status := e.status()
 	retry := retrySeconds(e.RetryAfter)
-
-	h := w.Header()
-	for _, k := range staleHeaders {
-		delete(h, k)
-	}
-	h["Content-Type"] = []string{ProblemContentType}
-	h["X-Content-Type-Options"] = []string{"nosniff"}
-	h["Cache-Control"] = []string{"no-store"}
-	if retry > 0 && h.Get("Retry-After") == "" {
-		h["Retry-After"] = []string{strconv.FormatInt(retry, 10)}
-	}
 
 	var id string
 	if r != nil {
 		id, _ = RequestIDFromContext(r.Context())
 	}
 	body := appendProblem(make([]byte, 0, 256), e, status, retry, id)
-	h["Content-Length"] = []string{strconv.Itoa(len(body))}
+
+	h := w.Header()
+	for _, k := range staleHeaders {
+		delete(h, k)
+	}
+	// One array holds every value; each header gets a capacity-capped slice of it, so that
+	// appending to one header cannot overwrite another.
+	vals := &[5]string{ProblemContentType, "nosniff", "no-store", strconv.Itoa(len(body))}
+	h["Content-Type"] = vals[0:1:1]
+	h["X-Content-Type-Options"] = vals[1:2:2]
+	h["Cache-Control"] = vals[2:3:3]
+	h["Content-Length"] = vals[3:4:4]
+	if retry > 0 && h.Get("Retry-After") == "" {
+		vals[4] = strconv.FormatInt(retry, 10)
+		h["Retry-After"] = vals[4:5:5]
+	}
 	w.WriteHeader(status)
 	_, _ = w.Write(body)
 }
+
+// internalError is what any error that is not an [*Error] is shown as. It is never modified.
+var internalError = Error{Status: http.StatusInternalServerError}
 
 // staleHeaders are response headers a handler may have set that would mislabel a problem body.
 var staleHeaders = [...]string{"Content-Length", "Content-Encoding", "Content-Disposition", "Content-Range", "Etag", "Last-Modified"}

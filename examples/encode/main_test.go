@@ -10,6 +10,9 @@ import (
 	"net/url"
 	"strings"
 	"testing"
+
+	"github.com/bulwark-go/bulwark/internal/testbrowser"
+	"github.com/chromedp/chromedp"
 )
 
 func newServer(t *testing.T) (*httptest.Server, *bytes.Buffer) {
@@ -98,5 +101,30 @@ func TestPageSanitizesAndUsesNonce(t *testing.T) {
 	_, again := get(t, srv, "/")
 	if strings.Contains(again, nonce) {
 		t.Error("a second response reused the nonce")
+	}
+}
+
+// In a real browser: the page's own script runs with the response's nonce, and a comment
+// carrying a script and an event handler runs nothing.
+func TestPageInBrowser(t *testing.T) {
+	srv, _ := newServer(t)
+	ctx := testbrowser.New(t)
+	comment := url.QueryEscape(`<b>hi</b><script>document.title='pwned'</script><img src=x onerror="document.title='pwned'">`)
+	if err := chromedp.Do(ctx, chromedp.Navigate(srv.URL+"/?comment="+comment), chromedp.WaitReady(chromedp.ID("status"))); err != nil {
+		t.Fatal(err)
+	}
+	status, err := chromedp.Run(ctx, chromedp.Text(chromedp.ID("status")))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if status != "script ran with the nonce" {
+		t.Errorf("status = %q; the page's own script did not run", status)
+	}
+	title, err := chromedp.Run(ctx, chromedp.Title())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if title == "pwned" {
+		t.Error("the injected comment ran script")
 	}
 }
