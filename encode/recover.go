@@ -13,6 +13,9 @@ import (
 // ErrPanic is the cause [Recover] logs when the wrapped handler panicked.
 var ErrPanic = errors.New("encode: handler panicked")
 
+// unfinishedHeaders are dropped from the response to a request whose handler panicked.
+var unfinishedHeaders = [...]string{"Set-Cookie", "Location", "Refresh", "Clear-Site-Data"}
+
 // RecoverOptions configures [Recover]. The zero value is valid: panics are logged with
 // slog.Default and answered with a generic 500 problem.
 type RecoverOptions struct {
@@ -28,6 +31,8 @@ type RecoverOptions struct {
 // problem+json response and one log record with the panic value, the stack and the request
 // id. Clients never see the panic value or the stack.
 //
+// Headers the handler set before panicking stay, except Set-Cookie, Location, Refresh and
+// Clear-Site-Data: a request that crashed half way must not still set a session cookie.
 // A panic with [http.ErrAbortHandler] is passed on, as net/http expects. If the handler had
 // already started the response, no second header is written: the panic is logged and the
 // connection is aborted with http.ErrAbortHandler, so the client sees a truncated response
@@ -68,6 +73,12 @@ func Recover(opts RecoverOptions) (func(http.Handler) http.Handler, error) {
 				logger.LogAttrs(r.Context(), slog.LevelError, "sys_crash", attrs...)
 				if rw.started {
 					panic(http.ErrAbortHandler)
+				}
+				// The handler may have set these before it failed; a crashed request must not
+				// still log a user in, or send them somewhere.
+				h := w.Header()
+				for _, k := range unfinishedHeaders {
+					delete(h, k)
 				}
 				errorHandler(w, r, &Error{Status: http.StatusInternalServerError, Err: ErrPanic})
 			}()

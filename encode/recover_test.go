@@ -84,6 +84,27 @@ func TestRecoverBeforeResponse(t *testing.T) {
 	}
 }
 
+func TestRecoverDropsUnfinishedEffects(t *testing.T) {
+	h := mustRecover(t, encode.RecoverOptions{Logger: slog.New(slog.DiscardHandler)},
+		http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			http.SetCookie(w, &http.Cookie{Name: "session", Value: "half-made", Secure: true, HttpOnly: true})
+			w.Header().Set("Location", "/welcome")
+			w.Header().Set("Refresh", "0; url=/welcome")
+			w.Header().Set("X-Request-Id", "kept")
+			panic("after login, before commit")
+		}))
+	w := httptest.NewRecorder()
+	h.ServeHTTP(w, httptest.NewRequest("POST", "/login", nil))
+	for _, k := range []string{"Set-Cookie", "Location", "Refresh"} {
+		if v := w.Header().Get(k); v != "" {
+			t.Errorf("%s = %q was sent with the 500", k, v)
+		}
+	}
+	if w.Header().Get("X-Request-Id") != "kept" {
+		t.Error("an unrelated header was dropped")
+	}
+}
+
 func TestRecoverCustomErrorHandler(t *testing.T) {
 	var got error
 	h := mustRecover(t, encode.RecoverOptions{
