@@ -11,7 +11,7 @@ import (
 	"github.com/unrolled/secure"
 )
 
-// The same nine headers, configured in each library: bulwark's zero-value API profile.
+// The same eight headers, configured in each library: bulwark's zero-value API profile.
 const (
 	hsts        = "max-age=63072000; includeSubDomains"
 	apiCSP      = encode.APIContentSecurityPolicy
@@ -37,7 +37,7 @@ func tlsRequest() *http.Request {
 	return r
 }
 
-// handwritten is what a careful team writes by hand: nine Header().Set calls.
+// handwritten is what a careful team writes by hand: eight Header().Set calls.
 func handwritten(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		h := w.Header()
@@ -48,7 +48,6 @@ func handwritten(next http.Handler) http.Handler {
 		h.Set("Permissions-Policy", encode.DefaultPermissionsPolicy)
 		h.Set("Cross-Origin-Opener-Policy", "same-origin")
 		h.Set("Cross-Origin-Resource-Policy", "same-origin")
-		h.Set("Cross-Origin-Embedder-Policy", "require-corp")
 		h.Set("Cache-Control", "no-store")
 		next.ServeHTTP(w, r)
 	})
@@ -64,7 +63,6 @@ func unrolled(csp string) func(http.Handler) http.Handler {
 		PermissionsPolicy:         encode.DefaultPermissionsPolicy,
 		CrossOriginOpenerPolicy:   "same-origin",
 		CrossOriginResourcePolicy: "same-origin",
-		CrossOriginEmbedderPolicy: "require-corp",
 	})
 	return func(next http.Handler) http.Handler {
 		// unrolled/secure has no Cache-Control option; a user adds it like this.

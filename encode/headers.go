@@ -69,9 +69,11 @@ var disclosureHeaders = []string{"Server", "X-Powered-By", "X-Xss-Protection"}
 //	Permissions-Policy: accelerometer=(), ... (DefaultPermissionsPolicy)
 //	Cross-Origin-Opener-Policy: same-origin
 //	Cross-Origin-Resource-Policy: same-origin
-//	Cross-Origin-Embedder-Policy: require-corp
 //	Cache-Control: no-store
 //
+// The document profile changes the Content-Security-Policy (see [ProfileDocument]) and adds
+// Cross-Origin-Embedder-Policy: require-corp, which only governs what a page may embed and so
+// has no effect on an API response.
 // and Server, X-Powered-By and similar disclosure headers are removed from the response.
 // A handler may still override any of these per response with w.Header().Set.
 type HeadersOptions struct {
@@ -115,7 +117,7 @@ type HeadersOptions struct {
 	// resources other sites may embed). If empty, "same-origin".
 	CrossOriginResourcePolicy string
 	// CrossOriginEmbedderPolicy is "require-corp", "credentialless" or "unsafe-none".
-	// If empty, "require-corp".
+	// If empty, "require-corp" in the document profile and none in the API profile.
 	CrossOriginEmbedderPolicy string
 	// CacheControl replaces the default "no-store", which keeps responses (and nonces) out of
 	// every cache. Set a looser value per response in the handler rather than here.
@@ -208,8 +210,14 @@ func newHeaderSet(o HeadersOptions) (*headerSet, error) {
 		"same-origin", "same-origin-allow-popups", "noopener-allow-popups"))
 	add("Cross-Origin-Resource-Policy", field("CrossOriginResourcePolicy", o.CrossOriginResourcePolicy, "same-origin",
 		"same-origin", "same-site", "cross-origin"))
-	add("Cross-Origin-Embedder-Policy", field("CrossOriginEmbedderPolicy", o.CrossOriginEmbedderPolicy, "require-corp",
-		"require-corp", "credentialless", "unsafe-none"))
+	coep := ""
+	if o.Profile == ProfileDocument {
+		coep = "require-corp"
+	}
+	if coep = field("CrossOriginEmbedderPolicy", o.CrossOriginEmbedderPolicy, coep,
+		"require-corp", "credentialless", "unsafe-none"); coep != "" {
+		add("Cross-Origin-Embedder-Policy", coep)
+	}
 	add("Cache-Control", field("CacheControl", o.CacheControl, "no-store"))
 
 	if o.ReportingEndpoint != "" {

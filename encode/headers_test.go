@@ -44,7 +44,6 @@ var apiHeaders = map[string]string{
 	"Permissions-Policy":           encode.DefaultPermissionsPolicy,
 	"Cross-Origin-Opener-Policy":   "same-origin",
 	"Cross-Origin-Resource-Policy": "same-origin",
-	"Cross-Origin-Embedder-Policy": "require-corp",
 	"Cache-Control":                "no-store",
 }
 
@@ -83,8 +82,9 @@ func TestHeadersAPIProfile(t *testing.T) {
 			if got := w.Header().Get("Strict-Transport-Security"); got != tt.wantHSTS {
 				t.Errorf("Strict-Transport-Security = %q, want %q", got, tt.wantHSTS)
 			}
-			// CS-HTTP_Headers: no obsolete or harmful headers.
-			for _, k := range []string{"X-Xss-Protection", "Expect-Ct", "Public-Key-Pins"} {
+			// CS-HTTP_Headers: no obsolete or harmful headers; no COEP, which does nothing
+			// on a response that is not a document.
+			for _, k := range []string{"X-Xss-Protection", "Expect-Ct", "Public-Key-Pins", "Cross-Origin-Embedder-Policy"} {
 				if v, ok := w.Header()[k]; ok {
 					t.Errorf("%s = %q, want it absent", k, v)
 				}
@@ -336,6 +336,28 @@ func TestHeadersNoNonceWithoutPlaceholder(t *testing.T) {
 	h.ServeHTTP(w, httptest.NewRequest("GET", "/", nil))
 	if got, want := w.Header().Get("Content-Security-Policy"), "script-src 'nonce-"+nonce+"'; object-src 'none'"; nonce == "" || got != want {
 		t.Errorf("Content-Security-Policy = %q, want %q", got, want)
+	}
+}
+
+func TestHeadersDocumentProfile(t *testing.T) {
+	w := httptest.NewRecorder()
+	mustHeaders(t, encode.HeadersOptions{Profile: encode.ProfileDocument}, okHandler).ServeHTTP(w, tlsRequest("GET", "/"))
+	if got := w.Header().Get("Cross-Origin-Embedder-Policy"); got != "require-corp" {
+		t.Errorf("Cross-Origin-Embedder-Policy = %q, want require-corp", got)
+	}
+	for k, want := range apiHeaders {
+		if k == "Content-Security-Policy" {
+			continue
+		}
+		if got := w.Header().Get(k); got != want {
+			t.Errorf("%s = %q, want %q", k, got, want)
+		}
+	}
+	// An API profile may still ask for COEP.
+	w = httptest.NewRecorder()
+	mustHeaders(t, encode.HeadersOptions{CrossOriginEmbedderPolicy: "credentialless"}, okHandler).ServeHTTP(w, tlsRequest("GET", "/"))
+	if got := w.Header().Get("Cross-Origin-Embedder-Policy"); got != "credentialless" {
+		t.Errorf("Cross-Origin-Embedder-Policy = %q, want credentialless", got)
 	}
 }
 
