@@ -88,7 +88,8 @@ type HeadersOptions struct {
 	ReportingEndpoint string
 
 	// HSTSMaxAge is the max-age of Strict-Transport-Security, in whole seconds.
-	// If zero, DefaultHSTSMaxAge (two years). Negative values are an error.
+	// If zero, DefaultHSTSMaxAge (two years). Negative values and values under a second
+	// (which would switch HSTS off) are an error.
 	HSTSMaxAge time.Duration
 	// HSTSPreload adds the preload directive. The constructor refuses it unless the header
 	// meets the preload list's rules: max-age of at least a year and includeSubDomains.
@@ -255,36 +256,59 @@ func newHeaderSet(o HeadersOptions) (*headerSet, error) {
 	return hs, nil
 }
 
-// hstsHeader builds the Strict-Transport-Security value and checks a preload request against
-// the preload list's rules, naming each rule that is not met.
+// hstsHeader builds the Strict-Transport-Security value of o, or "" when it is off.
 func hstsHeader(o HeadersOptions) (string, error) {
-	var errs []error
-	if o.HSTSMaxAge < 0 {
-		errs = append(errs, errors.New("encode: HeadersOptions.HSTSMaxAge is negative"))
+	if o.UnsafeNoHSTS {
+		if o.HSTSPreload {
+			return "", errors.New("encode: HeadersOptions.HSTSPreload conflicts with UnsafeNoHSTS")
+		}
+		return "", nil
 	}
-	maxAge := o.HSTSMaxAge
-	if maxAge == 0 {
+	v, err := HSTSValue(o.HSTSMaxAge, !o.UnsafeHSTSNoSubdomains, o.HSTSPreload)
+	if err != nil {
+		return "", fmt.Errorf("encode: HeadersOptions: %w", err)
+	}
+	return v, nil
+}
+
+// ErrHSTSPreload is wrapped by the error of [HSTSValue] when a preload request would be
+// refused by the HSTS preload list; the error names what is missing.
+var ErrHSTSPreload = errors.New("encode: HSTS preload needs max-age of at least one year and includeSubDomains")
+
+// HSTSValue returns a Strict-Transport-Security header value: max-age in whole seconds
+// (DefaultHSTSMaxAge if maxAge is zero), then includeSubDomains and preload as asked. It is
+// the one place bulwark builds the header, so every package agrees on it.
+//
+// It refuses a negative max-age, one under a second (it would be sent as max-age=0, which
+// tells browsers to forget HSTS), and a preload request that the preload list would refuse:
+// max-age under MinHSTSPreloadMaxAge or no includeSubDomains; that error wraps
+// [ErrHSTSPreload] and names each missing part.
+func HSTSValue(maxAge time.Duration, includeSubdomains, preload bool) (string, error) {
+	switch {
+	case maxAge < 0:
+		return "", errors.New("HSTS max-age is negative")
+	case maxAge == 0:
 		maxAge = DefaultHSTSMaxAge
+	case maxAge < time.Second:
+		return "", fmt.Errorf("HSTS max-age %v is under one second and would switch HSTS off", maxAge)
 	}
-	if o.HSTSPreload {
-		if o.UnsafeNoHSTS {
-			errs = append(errs, errors.New("encode: HeadersOptions.HSTSPreload conflicts with UnsafeNoHSTS"))
-		}
+	if preload {
+		var missing []error
 		if maxAge < MinHSTSPreloadMaxAge {
-			errs = append(errs, fmt.Errorf("encode: HeadersOptions.HSTSPreload needs HSTSMaxAge of at least one year (31536000 seconds), not %d", int64(maxAge/time.Second)))
+			missing = append(missing, fmt.Errorf("a max-age of at least one year (31536000 seconds), not %d", int64(maxAge/time.Second)))
 		}
-		if o.UnsafeHSTSNoSubdomains {
-			errs = append(errs, errors.New("encode: HeadersOptions.HSTSPreload needs includeSubDomains, which UnsafeHSTSNoSubdomains removes"))
+		if !includeSubdomains {
+			missing = append(missing, errors.New("includeSubDomains"))
 		}
-	}
-	if err := errors.Join(errs...); err != nil || o.UnsafeNoHSTS {
-		return "", err
+		if len(missing) > 0 {
+			return "", fmt.Errorf("%w: missing %w", ErrHSTSPreload, errors.Join(missing...))
+		}
 	}
 	v := "max-age=" + strconv.FormatInt(int64(maxAge/time.Second), 10)
-	if !o.UnsafeHSTSNoSubdomains {
+	if includeSubdomains {
 		v += "; includeSubDomains"
 	}
-	if o.HSTSPreload {
+	if preload {
 		v += "; preload"
 	}
 	return v, nil

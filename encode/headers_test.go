@@ -103,6 +103,7 @@ func TestHeadersHSTSOptions(t *testing.T) {
 		{"one year preload", encode.HeadersOptions{HSTSPreload: true, HSTSMaxAge: 365 * 24 * time.Hour}, "max-age=31536000; includeSubDomains; preload"},
 		{"short max-age", encode.HeadersOptions{HSTSMaxAge: time.Hour}, "max-age=3600; includeSubDomains"},
 		{"fractional seconds truncate", encode.HeadersOptions{HSTSMaxAge: 1500 * time.Millisecond}, "max-age=1; includeSubDomains"},
+		{"preload off with no subdomains", encode.HeadersOptions{UnsafeHSTSNoSubdomains: true, HSTSMaxAge: time.Hour}, "max-age=3600"},
 		{"no subdomains", encode.HeadersOptions{UnsafeHSTSNoSubdomains: true}, "max-age=63072000"},
 		{"off", encode.HeadersOptions{UnsafeNoHSTS: true}, ""},
 		{"IsTLS says no", encode.HeadersOptions{IsTLS: func(*http.Request) bool { return false }}, ""},
@@ -142,7 +143,8 @@ func TestHeadersRefusesBadOptions(t *testing.T) {
 		{"unknown CORP", encode.HeadersOptions{CrossOriginResourcePolicy: "anyone"}, []string{"CrossOriginResourcePolicy"}},
 		{"unknown COEP", encode.HeadersOptions{CrossOriginEmbedderPolicy: "require-corp\r\n"}, []string{"CrossOriginEmbedderPolicy"}},
 		{"unknown profile", encode.HeadersOptions{Profile: 7}, []string{"Profile"}},
-		{"negative max-age", encode.HeadersOptions{HSTSMaxAge: -time.Second}, []string{"HSTSMaxAge"}},
+		{"negative max-age", encode.HeadersOptions{HSTSMaxAge: -time.Second}, []string{"HSTS max-age", "negative"}},
+		{"max-age that would clear HSTS", encode.HeadersOptions{HSTSMaxAge: 999 * time.Millisecond}, []string{"under one second"}},
 		// HSTSP: the preload list wants max-age >= 31536000 and includeSubDomains.
 		{"preload with short max-age", encode.HeadersOptions{HSTSPreload: true, HSTSMaxAge: 180 * 24 * time.Hour}, []string{"one year", "31536000"}},
 		{"preload without subdomains", encode.HeadersOptions{HSTSPreload: true, UnsafeHSTSNoSubdomains: true}, []string{"includeSubDomains"}},
@@ -153,7 +155,7 @@ func TestHeadersRefusesBadOptions(t *testing.T) {
 		{"quote in report endpoint", encode.HeadersOptions{ReportingEndpoint: `https://example.com/"; x`}, []string{"ReportingEndpoint"}},
 		{"bad header to remove", encode.HeadersOptions{RemoveHeaders: []string{"X-Bad Header"}}, []string{"RemoveHeaders"}},
 		{"every problem at once", encode.HeadersOptions{ReferrerPolicy: "origin", CacheControl: "\n", HSTSMaxAge: -1},
-			[]string{"ReferrerPolicy", "CacheControl", "HSTSMaxAge"}},
+			[]string{"ReferrerPolicy", "CacheControl", "HSTS max-age"}},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			mw, err := encode.Headers(tt.opts)
@@ -162,6 +164,9 @@ func TestHeadersRefusesBadOptions(t *testing.T) {
 			}
 			if mw != nil {
 				t.Error("Headers returned middleware together with an error")
+			}
+			if strings.Contains(tt.name, "preload") && tt.opts.HSTSPreload && !tt.opts.UnsafeNoHSTS && !errors.Is(err, encode.ErrHSTSPreload) {
+				t.Errorf("error %q does not wrap ErrHSTSPreload", err)
 			}
 			for _, s := range tt.wantText {
 				if !strings.Contains(err.Error(), s) {

@@ -7,6 +7,8 @@ import (
 	"net/http"
 	"net/netip"
 	"net/textproto"
+
+	"github.com/bulwark-go/bulwark/internal/forwarded"
 )
 
 // MaxRequestIDLen is the longest incoming request id [RequestID] accepts.
@@ -38,13 +40,9 @@ func RequestID(opts RequestIDOptions) (func(http.Handler) http.Handler, error) {
 			errs = append(errs, fmt.Errorf("encode: RequestIDOptions.Header %q is not a valid header name", opts.Header))
 		}
 	}
-	trusted := make([]netip.Prefix, 0, len(opts.TrustedProxies))
-	for _, p := range opts.TrustedProxies {
-		if !p.IsValid() {
-			errs = append(errs, errors.New("encode: RequestIDOptions.TrustedProxies holds an invalid prefix"))
-			continue
-		}
-		trusted = append(trusted, p.Masked())
+	proxies, err := forwarded.New(opts.TrustedProxies, forwarded.XForwarded)
+	if err != nil {
+		errs = append(errs, fmt.Errorf("encode: RequestIDOptions.TrustedProxies: %w", err))
 	}
 	if err := errors.Join(errs...); err != nil {
 		return nil, err
@@ -55,7 +53,7 @@ func RequestID(opts RequestIDOptions) (func(http.Handler) http.Handler, error) {
 		}
 		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			id := ""
-			if len(trusted) > 0 && fromTrusted(r.RemoteAddr, trusted) {
+			if proxies.Trusted(forwarded.Peer(r)) {
 				if v := r.Header[header]; len(v) == 1 && ValidRequestID(v[0]) {
 					id = v[0]
 				}
@@ -86,20 +84,6 @@ func ValidRequestID(s string) bool {
 		}
 	}
 	return true
-}
-
-func fromTrusted(remoteAddr string, trusted []netip.Prefix) bool {
-	ap, err := netip.ParseAddrPort(remoteAddr)
-	if err != nil {
-		return false
-	}
-	ip := ap.Addr().Unmap()
-	for _, p := range trusted {
-		if p.Contains(ip) {
-			return true
-		}
-	}
-	return false
 }
 
 // validHeaderName reports whether s is an RFC 9110 token.
