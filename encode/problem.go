@@ -44,7 +44,8 @@ type Error struct {
 // the request. Exactly one of Pointer, Parameter or Header usually names the part.
 type FieldError struct {
 	Detail    string // client-safe explanation, e.g. "must be at most 100"
-	Pointer   string // JSON Pointer into the request body, e.g. "#/items/0/name"
+	Rule      string // the rule that failed, e.g. "max"; if empty, not sent
+	Pointer   string // JSON Pointer into the request body, e.g. "/items/0/name"
 	Parameter string // query or path parameter name
 	Header    string // request header name
 }
@@ -181,6 +182,7 @@ func appendFieldError(b []byte, fe FieldError) []byte {
 	b = append(b, `{"detail":`...)
 	b = appendString(b, fe.Detail)
 	for _, m := range [...]struct{ key, val string }{
+		{`,"rule":`, fe.Rule},
 		{`,"pointer":`, fe.Pointer},
 		{`,"parameter":`, fe.Parameter},
 		{`,"header":`, fe.Header},

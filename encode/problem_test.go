@@ -74,11 +74,11 @@ func TestWriteErrorShapes(t *testing.T) {
 			problem{Type: "https://example.com/probs/out-of-credit", Title: "Out of credit", Status: 422, Instance: "/account/12345/msgs/abc"}},
 		{"per-field errors", &encode.Error{Status: 400, Errors: []encode.FieldError{
 			{Detail: "must be a positive integer", Pointer: "#/age"},
-			{Detail: "must be at most 100", Parameter: "limit"},
+			{Detail: "must be at most 100", Rule: "max", Parameter: "limit"},
 			{Detail: "is required", Header: "Idempotency-Key"},
 		}}, 400, problem{Type: "about:blank", Title: "Bad Request", Status: 400, Errors: []map[string]string{
 			{"detail": "must be a positive integer", "pointer": "#/age"},
-			{"detail": "must be at most 100", "parameter": "limit"},
+			{"detail": "must be at most 100", "rule": "max", "parameter": "limit"},
 			{"detail": "is required", "header": "Idempotency-Key"},
 		}}},
 		{"retry after rounds up", &encode.Error{Status: 429, RetryAfter: 1500 * time.Millisecond}, 429,
