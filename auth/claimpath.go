@@ -1,0 +1,154 @@
+package auth
+
+import (
+	"errors"
+	"strconv"
+	"strings"
+)
+
+// ErrClaimPath is returned for a claim path that is not a JSON Pointer (RFC 6901).
+var ErrClaimPath = errors.New("auth: claim path must be a JSON Pointer such as /realm_access/roles")
+
+var errNoClaim = errors.New("auth: no such claim")
+
+// claimPath is a parsed JSON Pointer (RFC 6901): the member names or array indexes to follow
+// from the claims object. JSON Pointer rather than a dotted path because claim names often
+// hold dots and slashes ("https://example.com/roles"), which it can escape: "~1" is "/" and
+// "~0" is "~".
+type claimPath []string
+
+// parseClaimPath parses a JSON Pointer. The empty pointer (the whole claims set) is refused:
+// no claim path should name it.
+func parseClaimPath(s string) (claimPath, error) {
+	if s == "" || s[0] != '/' {
+		return nil, ErrClaimPath
+	}
+	parts := strings.Split(s[1:], "/")
+	for i, p := range parts {
+		if !strings.Contains(p, "~") {
+			continue
+		}
+		var b strings.Builder
+		for j := 0; j < len(p); j++ {
+			if p[j] != '~' {
+				b.WriteByte(p[j])
+				continue
+			}
+			if j+1 >= len(p) || (p[j+1] != '0' && p[j+1] != '1') {
+				return nil, ErrClaimPath
+			}
+			if p[j+1] == '0' {
+				b.WriteByte('~')
+			} else {
+				b.WriteByte('/')
+			}
+			j++
+		}
+		parts[i] = b.String()
+	}
+	return claimPath(parts), nil
+}
+
+// String returns the JSON Pointer form of p.
+func (p claimPath) String() string {
+	var b strings.Builder
+	for _, s := range p {
+		b.WriteByte('/')
+		b.WriteString(strings.NewReplacer("~", "~0", "/", "~1").Replace(s))
+	}
+	return b.String()
+}
+
+// lookup returns the raw JSON value that p names in doc, a claims object.
+func (p claimPath) lookup(doc []byte) ([]byte, error) {
+	cur := doc
+	for _, name := range p {
+		cur = trimSpace(cur)
+		if len(cur) == 0 {
+			return nil, errNoClaim
+		}
+		var next []byte
+		var err error
+		switch cur[0] {
+		case '{':
+			err = eachMember(cur, func(n string, v []byte) error {
+				if n == name {
+					next = v
+				}
+				return nil
+			})
+		case '[':
+			idx, ok := arrayIndex(name)
+			if !ok {
+				return nil, errNoClaim
+			}
+			i := 0
+			err = eachElement(cur, func(v []byte) error {
+				if i == idx {
+					next = v
+				}
+				i++
+				return nil
+			})
+		default:
+			return nil, errNoClaim
+		}
+		if err != nil {
+			return nil, err
+		}
+		if next == nil {
+			return nil, errNoClaim
+		}
+		cur = next
+	}
+	return cur, nil
+}
+
+// arrayIndex parses an RFC 6901 array index: decimal digits without leading zeros.
+func arrayIndex(s string) (int, bool) {
+	if s == "" || len(s) > 9 || (len(s) > 1 && s[0] == '0') {
+		return 0, false
+	}
+	for _, c := range []byte(s) {
+		if c < '0' || c > '9' {
+			return 0, false
+		}
+	}
+	n, err := strconv.Atoi(s)
+	return n, err == nil
+}
+
+func trimSpace(b []byte) []byte {
+	i := skipSpace(b, 0)
+	j := len(b)
+	for j > i && (b[j-1] == ' ' || b[j-1] == '\t' || b[j-1] == '\n' || b[j-1] == '\r') {
+		j--
+	}
+	return b[i:j]
+}
+
+// stringsAt returns the strings at p in doc: a JSON array of strings, or one string, which is
+// split on spaces (as "scope" is). A missing claim gives nil and no error; a claim of another
+// type is an error, so that a misconfigured path is noticed rather than read as "no roles".
+func (p claimPath) stringsAt(doc []byte) ([]string, error) {
+	if doc == nil {
+		return nil, nil // the claim's first member is absent
+	}
+	v, err := p.lookup(doc)
+	if errors.Is(err, errNoClaim) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	if s, ok := jsonString(v); ok {
+		return strings.Fields(s), nil
+	}
+	if ss, ok := jsonStrings(v); ok {
+		return ss, nil
+	}
+	if string(v) == "null" {
+		return nil, nil
+	}
+	return nil, errJSON
+}
