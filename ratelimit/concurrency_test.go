@@ -73,10 +73,15 @@ func TestConcurrencyGlobal_API4(t *testing.T) {
 // keep one client from taking every slot.
 func TestConcurrencyQueueAndPerKey(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
-		var errs []error
+		var (
+			mu   sync.Mutex // refusals are written from several request goroutines
+			errs []error
+		)
 		mw, _ := ratelimit.Concurrency(ratelimit.ConcurrencyOptions{MaxInFlight: 4, PerKey: 1, QueueTimeout: time.Second,
 			ErrorHandler: func(w http.ResponseWriter, r *http.Request, err error) {
+				mu.Lock()
 				errs = append(errs, err)
+				mu.Unlock()
 				encode.WriteError(w, r, err)
 			}})
 		h := mw(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { time.Sleep(300 * time.Millisecond) }))
