@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"net/http"
 	"strings"
+
+	"github.com/bulwark-go/bulwark/internal/jsonpointer"
 )
 
 // ClaimRule maps one identity-provider claim to role names. Use the ready rules
@@ -103,7 +105,7 @@ func NewClaimMapper(claims func(*http.Request) map[string]any, rules ...ClaimRul
 			errs = append(errs, fmt.Errorf("%w: rule %d: Claims is empty", ErrClaimRule, i))
 		}
 		for _, c := range r.Claims {
-			p, err := parsePointer(c)
+			p, err := jsonpointer.Parse(c)
 			if err != nil {
 				errs = append(errs, fmt.Errorf("%w: rule %d: claim %q: %v", ErrClaimRule, i, c, err))
 				continue
@@ -228,38 +230,6 @@ func eachString(v any, split bool, fn func(string) bool) {
 			}
 		}
 	}
-}
-
-// parsePointer parses a JSON Pointer (RFC 6901) into member names. The empty pointer is
-// refused, since no claim rule should name the whole claims set.
-func parsePointer(s string) ([]string, error) {
-	if s == "" || s[0] != '/' {
-		return nil, errors.New("want a JSON Pointer such as /realm_access/roles")
-	}
-	parts := strings.Split(s[1:], "/")
-	for i, p := range parts {
-		if !strings.Contains(p, "~") {
-			continue
-		}
-		var b strings.Builder
-		for j := 0; j < len(p); j++ {
-			if p[j] != '~' {
-				b.WriteByte(p[j])
-				continue
-			}
-			if j+1 >= len(p) || p[j+1] != '0' && p[j+1] != '1' {
-				return nil, errors.New("'~' must be followed by 0 or 1")
-			}
-			if p[j+1] == '0' {
-				b.WriteByte('~')
-			} else {
-				b.WriteByte('/')
-			}
-			j++
-		}
-		parts[i] = b.String()
-	}
-	return parts, nil
 }
 
 func lookupClaim(claims map[string]any, path []string) (any, bool) {

@@ -96,13 +96,14 @@ func TestSlowloris(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	conn, err := net.Dial("tcp", serve(t, srv))
+	addr := serve(t, srv)
+	start := time.Now() // before Dial: the server's header deadline may start as soon as it accepts
+	conn, err := net.Dial("tcp", addr)
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer conn.Close()
 	_ = conn.SetDeadline(time.Now().Add(10 * time.Second)) // bound the test if the server never cuts
-	start := time.Now()
 	if _, err := io.WriteString(conn, "GET / HTTP/1.1\r\nHost: localhost\r\n"); err != nil {
 		t.Fatal(err)
 	}
@@ -148,13 +149,14 @@ func TestSlowTLSHandshake(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	conn, err := net.Dial("tcp", serve(t, srv))
+	addr := serve(t, srv)
+	start := time.Now() // before Dial: the server's deadline may start as soon as it accepts
+	conn, err := net.Dial("tcp", addr)
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer conn.Close()
 	_ = conn.SetDeadline(time.Now().Add(10 * time.Second))
-	start := time.Now()
 	_, err = conn.Read(make([]byte, 1))
 	elapsed := time.Since(start)
 	var ne net.Error

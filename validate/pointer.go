@@ -4,6 +4,8 @@ import (
 	"reflect"
 	"strconv"
 	"strings"
+
+	"github.com/bulwark-go/bulwark/internal/jsonpointer"
 )
 
 // bodyPointer turns a validator struct namespace (Go field names, without the root type,
@@ -57,7 +59,7 @@ func bodyPointer(root ref, v reflect.Value, ns string) (ptr string, sibling func
 				return sb.String(), sibling
 			}
 			sb.WriteByte('/')
-			writeToken(&sb, m.name)
+			jsonpointer.WriteToken(&sb, m.name)
 			sc, t, idx = m.ref.s, m.ref.s.typ, nil
 		} else if ft := derefType(sf.Type); sf.Anonymous && ft.Kind() == reflect.Struct {
 			t = ft // flattened into the same JSON object
@@ -90,7 +92,7 @@ func bodyPointer(root ref, v reflect.Value, ns string) (ptr string, sibling func
 					return sb.String(), sibling
 				}
 				sb.WriteByte('/')
-				writeToken(&sb, key)
+				jsonpointer.WriteToken(&sb, key)
 				ns, v = rest, derefValue(val)
 			default:
 				return sb.String(), sibling

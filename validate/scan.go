@@ -10,6 +10,8 @@ import (
 	"strings"
 	"unicode/utf16"
 	"unicode/utf8"
+
+	"github.com/bulwark-go/bulwark/internal/jsonpointer"
 )
 
 // maxViolations caps the entries of one refusal, so that a body full of mistakes cannot make
@@ -120,7 +122,7 @@ func (s *scanner) pointer(extra *pathElem) string {
 			return false
 		}
 		sb.WriteByte('/')
-		writeToken(&sb, tok)
+		jsonpointer.WriteToken(&sb, tok)
 		return true
 	}
 	for _, e := range s.path {
@@ -132,20 +134,6 @@ func (s *scanner) pointer(extra *pathElem) string {
 		add(*extra)
 	}
 	return sb.String()
-}
-
-// writeToken writes a JSON pointer reference token (RFC 6901 §3): "~" as "~0", "/" as "~1".
-func writeToken(sb *strings.Builder, tok string) {
-	for i := 0; i < len(tok); i++ {
-		switch tok[i] {
-		case '~':
-			sb.WriteString("~0")
-		case '/':
-			sb.WriteString("~1")
-		default:
-			sb.WriteByte(tok[i])
-		}
-	}
 }
 
 // document checks a whole body against root.
