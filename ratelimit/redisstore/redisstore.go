@@ -40,6 +40,8 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/bulwark-go/bulwark/internal/redisclient"
+
 	"github.com/bulwark-go/bulwark/ratelimit"
 	"github.com/redis/go-redis/v9"
 )
@@ -105,7 +107,7 @@ func New(opts Options) (*Store, error) {
 	var errs []error
 	if opts.Client == nil {
 		errs = append(errs, errors.New("redisstore: Client is required"))
-	} else if !contextTimeouts(opts.Client) {
+	} else if !redisclient.ContextTimeouts(opts.Client) {
 		errs = append(errs, errors.New("redisstore: Client must set ContextTimeoutEnabled, or Timeout cannot bound a slow Redis"))
 	}
 	if opts.Timeout < 0 {
@@ -145,17 +147,6 @@ func cmp[T comparable](v, def T) T {
 		return def
 	}
 	return v
-}
-
-// contextTimeouts reports whether the client bounds commands by the context's deadline.
-func contextTimeouts(c redis.UniversalClient) bool {
-	switch c := c.(type) {
-	case interface{ Options() *redis.Options }:
-		return c.Options().ContextTimeoutEnabled
-	case interface{ Options() *redis.ClusterOptions }:
-		return c.Options().ContextTimeoutEnabled
-	}
-	return true
 }
 
 // The scripts are the whole decision. The state of a key and policy is its theoretical

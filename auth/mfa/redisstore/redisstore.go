@@ -26,6 +26,8 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/bulwark-go/bulwark/internal/redisclient"
+
 	"github.com/bulwark-go/bulwark/auth/mfa"
 	"github.com/redis/go-redis/v9"
 )
@@ -68,7 +70,7 @@ func New(opts Options) (*Store, error) {
 	var errs []error
 	if opts.Client == nil {
 		errs = append(errs, errors.New("redisstore: Options.Client is required"))
-	} else if !contextTimeouts(opts.Client) {
+	} else if !redisclient.ContextTimeouts(opts.Client) {
 		errs = append(errs, errors.New("redisstore: Options.Client must set ContextTimeoutEnabled, or Timeout cannot bound a slow Redis"))
 	}
 	if opts.Timeout < 0 {
@@ -85,17 +87,6 @@ func New(opts Options) (*Store, error) {
 		s.timeout = DefaultTimeout
 	}
 	return s, nil
-}
-
-// contextTimeouts reports whether the client bounds commands by the context's deadline.
-func contextTimeouts(c redis.UniversalClient) bool {
-	switch c := c.(type) {
-	case interface{ Options() *redis.Options }:
-		return c.Options().ContextTimeoutEnabled
-	case interface{ Options() *redis.ClusterOptions }:
-		return c.Options().ContextTimeoutEnabled
-	}
-	return true
 }
 
 // advance sets the key to ARGV[1] with a TTL of ARGV[2] ms unless it holds a step at least
