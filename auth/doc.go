@@ -8,6 +8,11 @@
 //   - API keys for machine clients (see [GenerateAPIKey] and [APIKeyStore]);
 //   - opaque tokens, checked at an RFC 7662 introspection endpoint (see [Introspection]).
 //
+// The issuing side signs the tokens an API's own login hands out: [Signer] (access tokens
+// and the JWKS), [Refresher] (rotating refresh tokens), [MemoryRevocationStore] (logout),
+// [TokenCookie] and [CSRF] (browser clients), and [RequireMFA] (step-up). Redis stores for
+// a fleet are in auth/redisstore; test helpers in auth/authtest.
+//
 // Per route, [RequireScopes] demands scopes. [FromContext] reads the principal, and
 // [Roles], [Scopes], [Subject] and [SubjectKey] are ready-made function values for the
 // other bulwark packages: rbac.Options{Roles: auth.Roles}, ratelimit.Options{Key:
@@ -89,6 +94,68 @@
 // Logging of successful authentications (ASVS 16.3.1) is left to the application, which
 // knows its principal; Principal.Key identifies the user across issuers.
 //
-// Not provided: sender-constrained tokens (DPoP, mTLS), encrypted tokens, and the
-// issuing side (signing, refresh tokens, revocation stores), which comes separately.
+// Not provided: sender-constrained tokens (DPoP, mTLS) and encrypted tokens.
+//
+// # Issuing tokens: operator notes
+//
+// Access tokens ([Signer.Issue]) are RFC 9068 JWTs ("typ" at+jwt) with iss, sub, aud, exp,
+// iat, a 128-bit random jti and client_id, plus scope, roles, amr, acr, auth_time and sid
+// as given. They live 10 minutes by default (at most 1 hour): a JWT cannot be recalled, so
+// keep it short and let refresh tokens carry the session. Every token has an "aud";
+// give each API its own audience.
+//
+// Keys. ES256 (P-256) and EdDSA (Ed25519) are the defaults; RS256 and PS256 need RSA keys
+// of 2048 bits or more and are slower. Private keys come from you: a PEM file readable only
+// by the service ([ParsePrivateKeyPEM]), a secret manager, or any [crypto.Signer] such as a
+// KMS key, so the key never enters the process. Never generate keys at startup in
+// production: each instance would have its own and the fleet's tokens would not verify
+// ([DevelopmentKey] is for development). A key's "kid" is its RFC 7638 thumbprint.
+//
+// Rotation, with no moment where a valid token is refused:
+//
+//  1. Add the new key as [KeyNext] and deploy. [Signer.JWKSHandler] publishes it, but it
+//     signs nothing. Wait at least SignerOptions.JWKSMaxAge (15 minutes by default), the
+//     time validators may cache the old key set.
+//  2. Make the new key [KeyActive] and the old one [KeyRetired] with Retired set to the
+//     time of this deploy. During a rolling deploy, old and new instances both publish both
+//     keys, so either's tokens verify everywhere.
+//  3. The retired key leaves the JWKS by itself once AccessTTL plus one minute has passed;
+//     remove it from the configuration at the next deploy.
+//
+// If a key leaks, skip the wait: remove it at once and revoke its tokens per subject. A
+// validator that sees an unknown "kid" refetches the JWKS, at most once per its KeyRefresh.
+//
+// Refresh tokens ([Refresher]) are a 128-bit family id and a 256-bit random secret; stores
+// keep only their SHA-256. Each use rotates the token. Presenting a rotated-out token again
+// means two parties hold the family: the whole family is revoked, its access tokens too
+// when RefreshOptions.Revocation is set, and authn_token_reuse is logged at Error (RFC 9700
+// §4.14.2). A family ends after IdleTimeout without use (24 hours by default) and after
+// AbsoluteLifetime in any case (7 days by default). Two requests racing with one refresh
+// token (two browser tabs) count as reuse: clients should serialize their refreshes.
+// Answer every refresh failure with the same OAuth invalid_grant.
+//
+// Revocation: give the same store to Options.Revocation and RefreshOptions.Revocation. At
+// logout, revoke the access token ([MemoryRevocationStore.RevokeToken] with the
+// principal's Issuer, TokenID and Expiry) and the session ([Refresher.RevokeSession] with
+// its SessionID); when an account is disabled or its password changes, call RevokeSubject
+// with [Principal.Key], now, and now plus the longest token lifetime. Entries live until
+// the tokens they revoke have expired. The memory stores are bounded and refuse new
+// entries when full rather than forget old ones; a fleet needs auth/redisstore, so that a
+// logout on one server holds on all of them. A store that fails makes the validator
+// answer 503 (fail closed).
+//
+// Browser clients: [TokenCookie] sets HttpOnly, Secure, SameSite=Strict cookies with the
+// __Host- prefix (or __Secure- for a Path-scoped refresh cookie), and clears them at
+// logout. Cookies are sent by the browser on its own, so every state-changing route of a
+// cookie-authenticated API needs [CSRF]: Go's [http.CrossOriginProtection], and optionally a
+// double-submit token for browsers that send no Sec-Fetch-Site. Never change state on GET.
+//
+// Step-up: issue "amr" (e.g. "otp" after a TOTP check, see auth/mfa) and "auth_time" at
+// login; refreshing keeps both, so [RequireMFA] asks for a new login once MaxAge has
+// passed. It answers 401 with error="insufficient_user_authentication" (RFC 9470).
+//
+// Logged events: authn_token_created (Info, per access token and per login),
+// authn_token_revoked (Info, from [Refresher.RevokeSession]; the stores do not log) and
+// authn_token_reuse (Error), with subject, client id, jti and a hash of the family id;
+// never a token, key or cookie.
 package auth

@@ -170,6 +170,7 @@ func parseHeader(b []byte) (header, error) {
 // claims is the typed view of a claims set, read without encoding/json's case folding.
 type claims struct {
 	iss, sub, jti, clientID, azp, acr string
+	sid                               string
 	aud, scope, amr                   []string
 	exp, nbf, iat, authTime           float64
 	hasExp, hasNbf, hasIat, hasAuth   bool
@@ -201,6 +202,8 @@ func parseClaims(b []byte, roleHeads []string) (claims, error) {
 			c.azp, ok = jsonString(v)
 		case "acr":
 			c.acr, ok = jsonString(v)
+		case "sid":
+			c.sid, ok = jsonString(v)
 		case "aud":
 			c.hasAud = true
 			var s string
@@ -359,18 +362,19 @@ func (a *authenticator) verifyJWT(ctx context.Context, tok string, sc *scratch, 
 		return nil, fmt.Errorf("%w: roles", ErrClaims)
 	}
 	p := &Principal{
-		Method:   MethodJWT,
-		Subject:  c.sub,
-		Issuer:   c.iss,
-		Audience: c.aud,
-		ClientID: c.clientID,
-		Scopes:   c.scope,
-		Roles:    roles,
-		AMR:      c.amr,
-		ACR:      c.acr,
-		Expiry:   numericDate(c.exp),
-		TokenID:  c.jti,
-		claims:   payload,
+		Method:    MethodJWT,
+		Subject:   c.sub,
+		Issuer:    c.iss,
+		Audience:  c.aud,
+		ClientID:  c.clientID,
+		Scopes:    c.scope,
+		Roles:     roles,
+		AMR:       c.amr,
+		ACR:       c.acr,
+		Expiry:    numericDate(c.exp),
+		TokenID:   c.jti,
+		claims:    payload,
+		SessionID: c.sid,
 	}
 	if p.ClientID == "" {
 		p.ClientID = c.azp

@@ -40,6 +40,9 @@ type Principal struct {
 	IssuedAt time.Time // "iat"; zero if absent
 	Expiry   time.Time // "exp"; for API keys, the key's expiry (zero: none)
 	TokenID  string    // "jti", or the API key id
+	// SessionID is the "sid" claim: for tokens issued by [Refresher], the refresh-token
+	// family, by which [MemoryRevocationStore] and the Redis store revoke a whole session.
+	SessionID string
 
 	claims []byte // the verified claims set, for Claim and RawClaims
 }
