@@ -4,6 +4,8 @@ import (
 	"errors"
 	"strconv"
 	"strings"
+
+	"github.com/bulwark-go/bulwark/internal/jsonpointer"
 )
 
 // ErrClaimPath is returned for a claim path that is not a JSON Pointer (RFC 6901).
@@ -20,44 +22,15 @@ type claimPath []string
 // parseClaimPath parses a JSON Pointer. The empty pointer (the whole claims set) is refused:
 // no claim path should name it.
 func parseClaimPath(s string) (claimPath, error) {
-	if s == "" || s[0] != '/' {
+	tokens, err := jsonpointer.Parse(s)
+	if err != nil {
 		return nil, ErrClaimPath
 	}
-	parts := strings.Split(s[1:], "/")
-	for i, p := range parts {
-		if !strings.Contains(p, "~") {
-			continue
-		}
-		var b strings.Builder
-		for j := 0; j < len(p); j++ {
-			if p[j] != '~' {
-				b.WriteByte(p[j])
-				continue
-			}
-			if j+1 >= len(p) || (p[j+1] != '0' && p[j+1] != '1') {
-				return nil, ErrClaimPath
-			}
-			if p[j+1] == '0' {
-				b.WriteByte('~')
-			} else {
-				b.WriteByte('/')
-			}
-			j++
-		}
-		parts[i] = b.String()
-	}
-	return claimPath(parts), nil
+	return claimPath(tokens), nil
 }
 
 // String returns the JSON Pointer form of p.
-func (p claimPath) String() string {
-	var b strings.Builder
-	for _, s := range p {
-		b.WriteByte('/')
-		b.WriteString(strings.NewReplacer("~", "~0", "/", "~1").Replace(s))
-	}
-	return b.String()
-}
+func (p claimPath) String() string { return jsonpointer.Format(p) }
 
 // lookup returns the raw JSON value that p names in doc, a claims object.
 func (p claimPath) lookup(doc []byte) ([]byte, error) {
