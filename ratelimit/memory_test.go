@@ -7,6 +7,7 @@ import (
 	"net/http/httptest"
 	"runtime"
 	"strconv"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -152,5 +153,98 @@ func TestHugeCostNeverConforms(t *testing.T) {
 	_ = s.Allow(t.Context(), "k", ps, 10, time.Now(), res)
 	if !res[0].Allowed {
 		t.Errorf("cost 10 (the burst) after refusals: refused; refusals must cost nothing")
+	}
+}
+
+// The lock-free path is exact: goroutines charging one key at one instant, some under one
+// policy and some under that policy and another together (the two paths of the store), are
+// allowed exactly the limit, and every charge of the second policy is kept.
+func TestMemoryExactMixedPaths(t *testing.T) {
+	s, _ := ratelimit.NewMemoryStore(ratelimit.MemoryOptions{})
+	p1 := ratelimit.Policy{Name: "a", Limit: 300, Period: time.Hour}
+	p2 := ratelimit.Policy{Name: "b", Limit: 100_000, Period: time.Hour}
+	now := time.Now()
+	var allowed, many atomic.Int64
+	var wg sync.WaitGroup
+	for g := range 8 {
+		wg.Go(func() {
+			ps := []ratelimit.Policy{p1}
+			if g%2 == 1 {
+				ps = append(ps, p2)
+			}
+			res := make([]ratelimit.Result, 2)
+			for range 200 {
+				_ = s.Allow(context.Background(), "hot", ps, 1, now, res)
+				if res[0].Allowed && (len(ps) == 1 || res[1].Allowed) {
+					allowed.Add(1)
+					if len(ps) == 2 {
+						many.Add(1)
+					}
+				}
+			}
+		})
+	}
+	wg.Wait()
+	if allowed.Load() != 300 {
+		t.Errorf("allowed %d, want exactly 300", allowed.Load())
+	}
+	res := make([]ratelimit.Result, 1)
+	_ = s.Allow(t.Context(), "hot", []ratelimit.Policy{p2}, 0, now, res)
+	if want := 100_000 - many.Load() - 1; res[0].Remaining != want {
+		t.Errorf("second policy: Remaining %d, want %d", res[0].Remaining, want)
+	}
+}
+
+// Insertion, eviction and table growth race with lock-free decisions (run with -race):
+// the store stays within MaxKeys.
+func TestMemoryChurn(t *testing.T) {
+	const maxKeys = 64 * 8
+	s, _ := ratelimit.NewMemoryStore(ratelimit.MemoryOptions{MaxKeys: maxKeys})
+	ps := []ratelimit.Policy{{Limit: 1_000_000, Period: time.Hour}}
+	ps2 := []ratelimit.Policy{{Name: "x", Limit: 1_000_000, Period: time.Hour}, {Name: "y", Limit: 10, Period: time.Second}}
+	start := time.Now()
+	var wg sync.WaitGroup
+	for g := range 4 {
+		wg.Go(func() {
+			res := make([]ratelimit.Result, 2)
+			for i := range 5000 {
+				now := start.Add(time.Duration(i) * time.Millisecond)
+				_ = s.Allow(context.Background(), strconv.Itoa(g*100_000+i), ps, 1, now, res)
+				_ = s.Allow(context.Background(), strconv.Itoa(i%3000), ps2, 1, now, res)
+				_ = s.Allow(context.Background(), "hot", ps, 1, now, res)
+			}
+		})
+	}
+	wg.Wait()
+	if n := s.Len(); n > maxKeys {
+		t.Errorf("Len = %d, want <= %d", n, maxKeys)
+	}
+}
+
+// Charges on a hot key are kept while other keys grow the tables under it (each growth
+// rebuilds a shard's table): its remaining quota is exactly the limit minus what was allowed.
+func TestMemoryExactDuringGrowth(t *testing.T) {
+	s, _ := ratelimit.NewMemoryStore(ratelimit.MemoryOptions{})
+	ps := []ratelimit.Policy{{Limit: 1_000_000, Period: time.Hour}}
+	now := time.Now()
+	var allowed atomic.Int64
+	var wg sync.WaitGroup
+	for g := range 6 {
+		wg.Go(func() {
+			res := make([]ratelimit.Result, 1)
+			for i := range 20_000 {
+				if g < 2 {
+					_ = s.Allow(context.Background(), "k"+strconv.Itoa(g*100_000+i), ps, 1, now, res)
+				} else if _ = s.Allow(context.Background(), "hot", ps, 1, now, res); res[0].Allowed {
+					allowed.Add(1)
+				}
+			}
+		})
+	}
+	wg.Wait()
+	res := make([]ratelimit.Result, 1)
+	_ = s.Allow(t.Context(), "hot", ps, 0, now, res)
+	if want := 1_000_000 - allowed.Load() - 1; res[0].Remaining != want {
+		t.Errorf("hot key: Remaining %d after %d allowed, want %d (charges lost)", res[0].Remaining, allowed.Load(), want)
 	}
 }

