@@ -29,6 +29,17 @@ func parseClaimPath(s string) (claimPath, error) {
 	return claimPath(tokens), nil
 }
 
+// defaultRolesClaim is where roles are read from when an issuer names no RolesClaim.
+const defaultRolesClaim = "/roles"
+
+// rolesPath parses a RolesClaim setting, "" meaning defaultRolesClaim.
+func rolesPath(claim string) (claimPath, error) {
+	if claim == "" {
+		claim = defaultRolesClaim
+	}
+	return parseClaimPath(claim)
+}
+
 // String returns the JSON Pointer form of p.
 func (p claimPath) String() string { return jsonpointer.Format(p) }
 

@@ -55,11 +55,7 @@ func newIntrospector(in Introspection, client *http.Client) (*introspector, erro
 	if in.Audience == "" {
 		errs = append(errs, errors.New("auth: Introspection.Audience is required"))
 	}
-	roles := "/roles"
-	if in.RolesClaim != "" {
-		roles = in.RolesClaim
-	}
-	path, err := parseClaimPath(roles)
+	path, err := rolesPath(in.RolesClaim)
 	if err != nil {
 		errs = append(errs, fmt.Errorf("auth: Introspection.RolesClaim: %w", err))
 	}

@@ -36,11 +36,7 @@ func newIssuer(is Issuer, client *http.Client, refresh time.Duration, logger *sl
 	if is.Audience == "" {
 		errs = append(errs, errors.New("field Audience is required"))
 	}
-	roles := "/roles"
-	if is.RolesClaim != "" {
-		roles = is.RolesClaim
-	}
-	path, err := parseClaimPath(roles)
+	path, err := rolesPath(is.RolesClaim)
 	if err != nil {
 		errs = append(errs, fmt.Errorf("field RolesClaim: %w", err))
 	}
