@@ -7,17 +7,14 @@ package main
 
 import (
 	"context"
-	"errors"
 	"flag"
 	"html/template"
 	"log/slog"
 	"net/http"
 	"os"
-	"os/signal"
-	"syscall"
-	"time"
 
 	"github.com/bulwark-go/bulwark/encode"
+	"github.com/bulwark-go/bulwark/tlsutil"
 )
 
 func main() {
@@ -30,25 +27,16 @@ func main() {
 		logger.Error("sys_startup_fail", slog.String("error", err.Error()))
 		os.Exit(1)
 	}
-	srv := &http.Server{
-		Addr:              *addr,
-		Handler:           h,
-		ReadHeaderTimeout: 5 * time.Second,
-		ReadTimeout:       10 * time.Second,
-		WriteTimeout:      10 * time.Second,
-		IdleTimeout:       60 * time.Second,
-		MaxHeaderBytes:    16 << 10,
+	// A hardened server: header, read, write and idle timeouts and a header size cap, so slow
+	// clients cannot hold it; graceful shutdown on SIGINT or SIGTERM. PlainHTTP because this
+	// example listens on loopback only; a real API serves TLS (see tlsutil).
+	srv, err := tlsutil.NewServer(tlsutil.ServerOptions{Addr: *addr, Handler: h, PlainHTTP: true, Logger: logger})
+	if err != nil {
+		logger.Error("sys_startup_fail", slog.String("error", err.Error()))
+		os.Exit(1)
 	}
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	defer stop()
-	go func() {
-		<-ctx.Done()
-		shutdown, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-		defer cancel()
-		_ = srv.Shutdown(shutdown)
-	}()
 	logger.Info("sys_startup", slog.String("addr", *addr))
-	if err := srv.ListenAndServe(); !errors.Is(err, http.ErrServerClosed) {
+	if err := tlsutil.ListenAndServe(context.Background(), srv); err != nil {
 		logger.Error("sys_crash", slog.String("error", err.Error()))
 		os.Exit(1)
 	}
