@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/bulwark-go/bulwark/encode"
+	"golang.org/x/net/http/httpguts"
 )
 
 // Refusal errors. The middleware passes one of the first four, wrapped in an
@@ -292,10 +293,10 @@ func newAuthenticator(opts Options) (*authenticator, error) {
 	case opts.MaxTokenSize < 0 || opts.MaxTokenSize > maxMaxTokenSize:
 		errs = append(errs, fmt.Errorf("auth: MaxTokenSize %d must be between 0 and %d", opts.MaxTokenSize, maxMaxTokenSize))
 	}
-	if opts.Cookie != "" && !isToken(opts.Cookie) {
+	if opts.Cookie != "" && !httpguts.ValidHeaderFieldName(opts.Cookie) {
 		errs = append(errs, errors.New("auth: Cookie is not a valid cookie name"))
 	}
-	if opts.UnsafeQueryParam != "" && !isToken(opts.UnsafeQueryParam) {
+	if opts.UnsafeQueryParam != "" && !httpguts.ValidHeaderFieldName(opts.UnsafeQueryParam) {
 		errs = append(errs, errors.New("auth: UnsafeQueryParam is not a valid parameter name"))
 	}
 	for _, c := range opts.Realm {
@@ -426,22 +427,6 @@ func eventFor(err error) string {
 		return "authn_token_invalid"
 	}
 	return "authn_fail"
-}
-
-// isToken reports whether s is an RFC 9110 token, the syntax of cookie and parameter names
-// this package accepts.
-func isToken(s string) bool {
-	if s == "" {
-		return false
-	}
-	for i := 0; i < len(s); i++ {
-		c := s[i]
-		if ('a' <= c && c <= 'z') || ('A' <= c && c <= 'Z') || ('0' <= c && c <= '9') || strings.IndexByte("!#$%&'*+-.^_`|~", c) >= 0 {
-			continue
-		}
-		return false
-	}
-	return true
 }
 
 func (a *authenticator) serve(w http.ResponseWriter, r *http.Request, next http.Handler) {

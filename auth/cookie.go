@@ -6,6 +6,8 @@ import (
 	"net/http"
 	"strings"
 	"time"
+
+	"golang.org/x/net/http/httpguts"
 )
 
 // CookieOptions configures [NewTokenCookie]. Name is required; the zero value of every
@@ -59,7 +61,7 @@ func NewTokenCookie(opts CookieOptions) (*TokenCookie, error) {
 		errs = append(errs, errors.New("auth: CookieOptions.Name is required"))
 	case strings.HasPrefix(strings.ToLower(opts.Name), "__host-") || strings.HasPrefix(strings.ToLower(opts.Name), "__secure-"):
 		errs = append(errs, errors.New("auth: CookieOptions.Name must not carry a prefix; it is added"))
-	case !isToken(opts.Name):
+	case !httpguts.ValidHeaderFieldName(opts.Name):
 		errs = append(errs, errors.New("auth: CookieOptions.Name is not a valid cookie name"))
 	}
 	if !strings.HasPrefix(c.path, "/") || strings.ContainsAny(c.path, ";,\x7f") || !printableASCII(c.path) {

@@ -8,6 +8,7 @@ import (
 	"net/http"
 
 	"github.com/bulwark-go/bulwark/encode"
+	"golang.org/x/net/http/httpguts"
 )
 
 // ErrCSRF is passed (in an [*encode.Error] with status 403) to CSRFOptions.ErrorHandler
@@ -66,7 +67,7 @@ func NewCSRF(opts CSRFOptions) (*CSRF, error) {
 		}
 	}
 	for i, name := range opts.Cookies {
-		if !isToken(name) {
+		if !httpguts.ValidHeaderFieldName(name) {
 			errs = append(errs, fmt.Errorf("auth: CSRFOptions.Cookies[%d] is not a valid cookie name", i))
 		}
 	}

@@ -13,6 +13,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"golang.org/x/net/http/httpguts"
 )
 
 // Profile picks the defaults of [Headers].
@@ -244,7 +246,7 @@ func newHeaderSet(o HeadersOptions) (*headerSet, error) {
 
 	hs.remove = append(hs.remove, disclosureHeaders...)
 	for _, k := range o.RemoveHeaders {
-		if !validHeaderName(k) {
+		if !httpguts.ValidHeaderFieldName(k) {
 			errs = append(errs, fmt.Errorf("encode: HeadersOptions.RemoveHeaders holds an invalid header name %q", k))
 			continue
 		}

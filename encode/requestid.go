@@ -9,6 +9,7 @@ import (
 	"net/textproto"
 
 	"github.com/bulwark-go/bulwark/internal/forwarded"
+	"golang.org/x/net/http/httpguts"
 )
 
 // MaxRequestIDLen is the longest incoming request id [RequestID] accepts.
@@ -36,7 +37,7 @@ func RequestID(opts RequestIDOptions) (func(http.Handler) http.Handler, error) {
 	var errs []error
 	if opts.Header != "" {
 		header = textproto.CanonicalMIMEHeaderKey(opts.Header)
-		if !validHeaderName(opts.Header) {
+		if !httpguts.ValidHeaderFieldName(opts.Header) {
 			errs = append(errs, fmt.Errorf("encode: RequestIDOptions.Header %q is not a valid header name", opts.Header))
 		}
 	}
@@ -79,24 +80,6 @@ func ValidRequestID(s string) bool {
 		switch {
 		case 'a' <= c && c <= 'z', 'A' <= c && c <= 'Z', '0' <= c && c <= '9':
 		case c == '-', c == '.', c == '_', c == ':', c == '+', c == '/', c == '=':
-		default:
-			return false
-		}
-	}
-	return true
-}
-
-// validHeaderName reports whether s is an RFC 9110 token.
-func validHeaderName(s string) bool {
-	if s == "" {
-		return false
-	}
-	for i := 0; i < len(s); i++ {
-		c := s[i]
-		switch {
-		case 'a' <= c && c <= 'z', 'A' <= c && c <= 'Z', '0' <= c && c <= '9':
-		case c == '!', c == '#', c == '$', c == '%', c == '&', c == '\'', c == '*', c == '+',
-			c == '-', c == '.', c == '^', c == '_', c == '`', c == '|', c == '~':
 		default:
 			return false
 		}

@@ -3,6 +3,8 @@ package forwarded
 import (
 	"net/netip"
 	"strings"
+
+	"golang.org/x/net/http/httpguts"
 )
 
 // walkForwarded walks Forwarded lines right to left. It returns the client address, whether
@@ -82,7 +84,7 @@ func parseElement(e string) (addr netip.Addr, https bool, ok bool) {
 	var haveFor, haveProto bool
 	for e = trimOWS(e); e != ""; {
 		eq := strings.IndexByte(e, '=')
-		if eq <= 0 || !isToken(e[:eq]) {
+		if eq <= 0 || !httpguts.ValidHeaderFieldName(e[:eq]) {
 			return netip.Addr{}, false, false
 		}
 		name := e[:eq]
@@ -109,7 +111,7 @@ func parseElement(e string) (addr netip.Addr, https bool, ok bool) {
 				semi = len(e)
 			}
 			val = trimOWS(e[:semi])
-			if !isToken(val) {
+			if !httpguts.ValidHeaderFieldName(val) {
 				return netip.Addr{}, false, false
 			}
 			e = e[semi:]
@@ -199,25 +201,6 @@ func validPort(p string) bool {
 
 func isAlnum(c byte) bool {
 	return 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9'
-}
-
-// isToken reports whether s is an RFC 9110 token.
-func isToken(s string) bool {
-	if s == "" {
-		return false
-	}
-	for i := 0; i < len(s); i++ {
-		c := s[i]
-		if isAlnum(c) {
-			continue
-		}
-		switch c {
-		case '!', '#', '$', '%', '&', '\'', '*', '+', '-', '.', '^', '_', '`', '|', '~':
-		default:
-			return false
-		}
-	}
-	return true
 }
 
 // isQDText reports whether s holds only characters allowed in a quoted-string (no controls
