@@ -42,6 +42,7 @@ func RequestID(opts RequestIDOptions) (func(http.Handler) http.Handler, error) {
 		}
 	}
 	proxies, err := forwarded.New(opts.TrustedProxies, forwarded.XForwarded)
+	trustAny := len(opts.TrustedProxies) > 0
 	if err != nil {
 		errs = append(errs, fmt.Errorf("encode: RequestIDOptions.TrustedProxies: %w", err))
 	}
@@ -54,7 +55,8 @@ func RequestID(opts RequestIDOptions) (func(http.Handler) http.Handler, error) {
 		}
 		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			id := ""
-			if proxies.Trusted(forwarded.Peer(r)) {
+			// Without trusted proxies there is nothing to check: skip parsing RemoteAddr.
+			if trustAny && proxies.Trusted(forwarded.Peer(r)) {
 				if v := r.Header[header]; len(v) == 1 && ValidRequestID(v[0]) {
 					id = v[0]
 				}
